@@ -1,0 +1,8 @@
+"""ichsilent: an intracranial-hemorrhage model in silent mode, monitored for governance."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("ichsilent")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"

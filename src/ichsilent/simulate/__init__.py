@@ -1,0 +1,1 @@
+"""The synthetic hospital: phantom head CTs, DICOM, reports, drift scenarios."""

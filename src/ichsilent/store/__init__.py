@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 ORM, Alembic migrations, repositories with upserts."""
