@@ -1,7 +1,10 @@
 """Benchmark: studies/min written to disk by ``ichsilent.simulate`` (default series mix).
 
 Usage: python bench/bench_simulate.py [--studies 40] [--matrix 512] [--workers N] [--out DIR]
-Prints a JSON line: studies/min, instances, series mix and the machine's core count.
+                                     [--stow]
+Prints a JSON line: studies/min, instances, series mix and the machine's core count. With
+--stow, the same studies are then generated again straight into a fresh local Orthanc
+(`simulate --stow`: render, write, STOW-RS) and that end-to-end rate is reported too.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--out", type=Path, default=None, help="default: a temporary folder")
+    parser.add_argument("--stow", action="store_true", help="also measure simulate --stow")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_simulate_"))
     began = time.perf_counter()
@@ -53,9 +57,36 @@ def main() -> None:
         "axial_soft_slices": dict(sorted(slices.items())),
         "transfer_syntaxes": dict(syntaxes),
     }
+    if args.stow:
+        result["stowed"] = _stowed_rate(args)
     print(json.dumps(result))
     if args.out is None:
         shutil.rmtree(out, ignore_errors=True)
+
+
+def _stowed_rate(args: argparse.Namespace) -> dict[str, object]:
+    """Render + write + STOW-RS into a fresh local Orthanc, end to end."""
+    from ichsilent.pacs.orthanc import running_orthanc
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_stow_"))
+    try:
+        with running_orthanc(tmp / "orthanc") as handle:
+            began = time.perf_counter()
+            summary = simulate(
+                tmp / "sim", days=1, studies_per_day=args.studies, seed=args.seed,
+                matrix=args.matrix, workers=args.workers, stow_url=handle.dicomweb_url,
+                stow_username=handle.username, stow_password=handle.password,
+            )  # fmt: skip
+            elapsed = time.perf_counter() - began
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    stow = summary["stow"]
+    return {
+        "seconds": round(elapsed, 1),
+        "studies_per_min": round(args.studies / elapsed * 60, 1),
+        "stow_seconds": stow["seconds"],
+        "failures": len(stow["failures"]),
+    }
 
 
 if __name__ == "__main__":

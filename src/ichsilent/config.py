@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     dicomweb_verify_tls: bool = True
     dicomweb_timeout_seconds: float = Field(default=30.0, gt=0)
     settle_seconds: float = Field(default=120.0, ge=0)
+    ingest_lookback_hours: float = Field(
+        default=24.0, ge=0, description="QIDO window widened backwards for late arrivals."
+    )
+    ingest_max_in_flight: int = Field(
+        default=2, ge=1, le=16, description="Studies fetched and decoded at the same time."
+    )
     report_source: str | None = Field(
         default=None, description="jsonl:FILE | hl7dir:DIR | sql:URL | fhir:URL"
     )

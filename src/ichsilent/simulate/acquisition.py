@@ -152,13 +152,14 @@ def metal(grid: Grid, t: Tissue, srng: np.random.Generator) -> None:
     ang = np.arctan2(dv, du)
     wz = np.exp(-(dn[zs] ** 2) / 20.0).astype(F32)[:, None, None]
     pattern = np.zeros_like(u)
+    inv_w = F32(1.0) / (F32(1.2) + rad * F32(0.08))  # streaks widen away from the metal
     for i in range(10):
         a0 = F32(srng.uniform(0, np.pi))
         d = np.abs(np.sin(ang - a0)) * rad  # distance from a line through the metal
         sign = -1.0 if i % 3 else 1.0  # mostly dark streaks, some bright
         amp = F32(sign * srng.uniform(0.5, 1.0))
-        pattern += amp * np.exp(-(d * d) * F32(1 / 1.2))
-    decay = F32(1.0) / (F32(1.0) + rad * F32(1 / 5.0))
+        pattern += amp * np.exp(-(d * d) * inv_w)
+    decay = F32(1.0) / (F32(1.0) + rad * F32(1 / 4.0))
     halo = F32(-0.8) * np.exp(-rad * F32(1 / 5.0))
     t.hu[zs] += F32(360.0) * wz * (pattern + halo) * decay
     core = ellipsoid_q(grid, (zs, slice(None), slice(None)), c, (2.0, 3.5, 2.5)) < 1

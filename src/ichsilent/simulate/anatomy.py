@@ -315,7 +315,11 @@ def _posterior_fossa_and_base(grid: Grid, t: Tissue, head: HeadSpec, contrast: b
     for side in (-1.0, 1.0):
         pu = (u - F32(side * 30 * s)) * F32(0.6) + (v - F32(12 * s)) * F32(side * 0.8)
         pv = -(u - F32(side * 30 * s)) * F32(side * 0.8) + (v - F32(12 * s)) * F32(0.6)
-        q = (pu / F32(24 * s)) ** 2 + (pv / F32(4.5 * s)) ** 2 + ((w + F32(40 * s)) / F32(7 * s)) ** 2
+        q = (
+            (pu / F32(24 * s)) ** 2
+            + (pv / F32(4.5 * s)) ** 2
+            + ((w + F32(40 * s)) / F32(7 * s)) ** 2
+        )
         pet = ins & (q < 1)
         hu[pet] = F32(1400.0)
         for m in (t.brain[sl], t.csf[sl]):

@@ -269,3 +269,59 @@ def test_sampling_frequencies() -> None:
     assert np.mean([sample_head(rng, 85).atrophy for _ in range(50)]) > np.mean(
         [sample_head(rng, 25).atrophy for _ in range(50)]
     )
+
+
+def test_scalp_soft_tissue_between_air_and_skull() -> None:
+    # lateral profile through a mid-brain slice: air -> scalp (soft tissue) -> bone
+    quiet = dataclasses.replace(SCANNER, noise_hu=0.0)
+    clean = render(
+        make_study("scalp", scanner=quiet), SeriesPlan(SeriesKind.AXIAL_SOFT, 5.0, "K", 256, 256)
+    )
+    k = clean.hu.shape[0] // 2 + 2
+    row = clean.hu[k, 128].astype(float)
+    first = int(np.nonzero(row > -300)[0][0])
+    bone = int(np.nonzero(row > 300)[0][0])
+    scalp_mm = (bone - first) * clean.pixel_spacing_mm[1]
+    assert 3.0 <= scalp_mm <= 10.0
+    soft = (row[first:bone] > 15) & (row[first:bone] < 70)
+    assert soft.sum() * clean.pixel_spacing_mm[1] >= 2.0, "soft tissue in the scalp"
+
+
+def test_subarachnoid_medium_fills_cisterns_and_fissures() -> None:
+    rng = np.random.default_rng(0)
+    h = sample_hemorrhage(rng, Subtype.SUBARACHNOID, size=BleedSize.MEDIUM, head=HeadSpec())
+    while "basal" not in h.location:
+        h = sample_hemorrhage(rng, Subtype.SUBARACHNOID, size=BleedSize.MEDIUM, head=HeadSpec())
+    r = render(
+        make_study("sah-basal", hem=(h,)), SeriesPlan(SeriesKind.AXIAL_SOFT, 5.0, "K", 256, 256)
+    )
+    m = r.masks[Subtype.SUBARACHNOID]
+    vox_ml = r.pixel_spacing_mm[0] * r.pixel_spacing_mm[1] * r.slice_thickness_mm / 1000.0
+    assert m.sum() * vox_ml > 4.0, "cisterns + sylvian fissures, not a spot"
+    z = np.nonzero(m.any(axis=(1, 2)))[0]
+    k = z[np.argmax(m[z].sum(axis=(1, 2)))]
+    cols = np.nonzero(m[k].any(axis=0))[0]
+    assert (cols.max() - cols.min()) * r.pixel_spacing_mm[1] > 40.0, "reaches both fissures"
+    assert 45 <= np.median(r.hu[m]) <= 90
+    trace = bleed(Subtype.SUBARACHNOID, size=BleedSize.TRACE, seed=5)
+    rt = render(make_study("sah-trace", hem=(trace,)))
+    mt = rt.masks.get(Subtype.SUBARACHNOID, np.zeros(1, bool))
+    assert mt.sum() < m.sum() / 20
+
+
+def test_metal_streaks_decay_with_distance() -> None:
+    quiet = dataclasses.replace(SCANNER, noise_hu=0.0)
+    plan = SeriesPlan(SeriesKind.AXIAL_SOFT, 5.0, "K", 256, 256)
+    a = render(make_study("metal", scanner=quiet), plan)
+    b = render(make_study("metal", art=(Artefact.METAL,), scanner=quiet), plan)
+    diff = b.hu.astype(float) - a.hu.astype(float)
+    k = int(np.argmax(diff.max(axis=(1, 2))))
+    yx = np.unravel_index(int(np.argmax(diff[k])), diff[k].shape)
+    yy, xx = np.indices(diff[k].shape)
+    rmm = np.hypot(yy - yx[0], xx - yx[1]) * b.pixel_spacing_mm[0]
+    inside = a.hu[k] > -200
+    near = np.abs(diff[k][(rmm > 4) & (rmm < 12) & inside])
+    far = np.abs(diff[k][(rmm > 50) & (rmm < 70) & inside])
+    assert 100 < np.percentile(near, 99) < 1000, "hundreds of HU next to the clip"
+    assert 5 < np.percentile(far, 99) < 80, "tens of HU far away"
+    assert np.percentile(near, 99) > 4 * np.percentile(far, 99)
