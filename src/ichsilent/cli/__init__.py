@@ -9,6 +9,7 @@ import typer
 
 from ichsilent import __version__
 from ichsilent.cli import db as db_commands
+from ichsilent.cli import ingest as ingest_commands
 from ichsilent.cli import pacs as pacs_commands
 from ichsilent.cli import simulate as simulate_commands
 from ichsilent.cli import studies as studies_commands
@@ -46,6 +47,7 @@ def _root(
 
 app.add_typer(db_commands.app, name="db")
 app.add_typer(pacs_commands.app, name="pacs")
+ingest_commands.register(app)
 studies_commands.register(app)
 simulate_commands.register(app)
 system_commands.register(app)
