@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,6 +20,10 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+LOCAL_PACS_DIR = Path("var/orthanc")
+PacsDirOption = Annotated[
+    Path, typer.Option("--pacs-dir", help="State directory of the local Orthanc ('local').")
+]
 
 
 def settings_for(db: str | None = None, **overrides: Any) -> Settings:

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from ichsilent.cli.common import DbOption, JsonOption, print_json, settings_for
+from ichsilent.cli.common import (
+    LOCAL_PACS_DIR,
+    DbOption,
+    JsonOption,
+    PacsDirOption,
+    print_json,
+    settings_for,
+)
 from ichsilent.errors import ConfigError
 
 
@@ -45,9 +52,7 @@ def ingest(
     rules: Annotated[Path, typer.Option("--rules", help="Series-selection rules (YAML).")] = Path(
         "config/series_selection.yaml"
     ),
-    pacs_dir: Annotated[
-        Path, typer.Option("--pacs-dir", help="State directory of the local Orthanc.")
-    ] = Path("var/orthanc"),
+    pacs_dir: PacsDirOption = LOCAL_PACS_DIR,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:

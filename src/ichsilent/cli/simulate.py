@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ichsilent.cli.common import JsonOption, is_terminal, print_json
+from ichsilent.cli.common import LOCAL_PACS_DIR, JsonOption, PacsDirOption, is_terminal, print_json
 from ichsilent.errors import SimulationError
 
 
@@ -56,9 +56,7 @@ def simulate(
             "started by `ichsilent pacs start` (its credentials are used).",
         ),
     ] = None,
-    pacs_dir: Annotated[
-        Path, typer.Option("--pacs-dir", help="State directory of the local Orthanc.")
-    ] = Path("var/orthanc"),
+    pacs_dir: PacsDirOption = LOCAL_PACS_DIR,
     rsna_format: Annotated[
         bool, typer.Option("--rsna-format", help="Also write an RSNA-challenge style export.")
     ] = False,
