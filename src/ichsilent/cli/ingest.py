@@ -57,23 +57,16 @@ def ingest(
     as_json: JsonOption = False,
 ) -> None:
     """Ingest the CT studies acquired in [--since, --until) from the PACS."""
+    from ichsilent.cli.pacs import pacs_target
     from ichsilent.ingest.client import open_pacs_client
     from ichsilent.ingest.selection_rules import load_selection_rules
-    from ichsilent.pacs import orthanc
     from ichsilent.pipeline.ingest import run_ingest
     from ichsilent.store import engine as store_engine
 
     settings = settings_for(db)
     if dicomweb == "local":
-        handle = orthanc.status(pacs_dir)
-        if handle is None:
-            raise ConfigError(
-                f"--dicomweb local: no Orthanc running in {pacs_dir}; "
-                f"fix: ichsilent pacs start --dir {pacs_dir}"
-            )
-        client = open_pacs_client(
-            handle.dicomweb_url, username=handle.username, password=handle.password
-        )
+        url, username, password = pacs_target("local", pacs_dir)
+        client = open_pacs_client(url, username=username, password=password)
     elif dicomweb is not None:
         client = open_pacs_client(settings.model_copy(update={"dicomweb_url": dicomweb}))
     else:

@@ -102,7 +102,7 @@ def stow_command(
     as_json: JsonOption = False,
 ) -> None:
     """STOW-RS every *.dcm under FOLDER into the local Orthanc (loopback only by default)."""
-    target, username, password = stow_target(url, directory)
+    target, username, password = pacs_target(url, directory)
     summary = stow.stow_folder(
         target,
         folder,
@@ -129,7 +129,7 @@ def stow_command(
         raise typer.Exit(1)
 
 
-def stow_target(url: str | None, directory: Path) -> tuple[str, str | None, str | None]:
+def pacs_target(url: str | None, directory: Path) -> tuple[str, str | None, str | None]:
     """URL and credentials: the local Orthanc's when URL is omitted, "local" or points at it;
     otherwise the ICHSILENT_DICOMWEB_* settings."""
     local = orthanc.status(directory)

@@ -72,10 +72,10 @@ def simulate(
     as_json: JsonOption = False,
 ) -> None:
     """Simulate a hospital's CT studies, radiology reports and the truth behind them."""
-    from ichsilent.cli.pacs import stow_target
+    from ichsilent.cli.pacs import pacs_target
     from ichsilent.simulate.hospital import simulate as run
 
-    stow_url, stow_user, stow_password = stow_target(stow, pacs_dir) if stow else (None, None, None)
+    stow_url, stow_user, stow_password = pacs_target(stow, pacs_dir) if stow else (None, None, None)
 
     summary = run(
         out,

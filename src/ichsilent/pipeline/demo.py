@@ -5,6 +5,7 @@ It grows with the project; each step reports numbers so a person can see it work
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,5 @@ def run_demo(settings: Settings, plan: DemoPlan, *, progress: bool = False) -> D
 
 
 def _study_uids(truth_path: Path) -> set[str]:
-    import json
-
     with truth_path.open(encoding="utf-8") as handle:
         return {json.loads(line)["study_uid"] for line in handle if line.strip()}
