@@ -137,7 +137,7 @@ def pacs_target(url: str | None, directory: Path) -> tuple[str, str | None, str 
         if local is None:
             raise PacsError(
                 f"no Orthanc running in {directory}; fix: ichsilent pacs start --dir {directory}"
-                " (or pass --url)"
+                " (or give the DICOMweb URL)"
             )
         return local.dicomweb_url, local.username, local.password
     if local is not None and _same_server(url, local.dicomweb_url):
